@@ -1,0 +1,21 @@
+//! The rendered request: what the renderer produces and the dispatcher sends.
+
+use bytes::Bytes;
+
+use crate::job::Method;
+
+/// One HTTP request, fully rendered and validated, ready to send.
+///
+/// The URL is an absolute `http` or `https` URL; header names and values are valid
+/// HTTP tokens; `body` is `None` for GET and DELETE.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RenderedRequest {
+    /// The HTTP method.
+    pub method: Method,
+    /// The final URL, placeholders substituted and normalized.
+    pub url: String,
+    /// Headers in the order they are sent, names as configured.
+    pub headers: Vec<(String, String)>,
+    /// The JSON body bytes, absent for GET and DELETE.
+    pub body: Option<Bytes>,
+}
