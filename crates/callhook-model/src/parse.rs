@@ -112,7 +112,10 @@ fn object(value: Value, path: &str, errs: &mut Errors) -> Option<Map<String, Val
     match value {
         Value::Object(map) => Some(map),
         other => {
-            errs.push(path, format!("expected an object, got {}", describe(&other)));
+            errs.push(
+                path,
+                format!("expected an object, got {}", describe(&other)),
+            );
             None
         }
     }
@@ -133,7 +136,9 @@ fn check_agent_id(id: &str, errs: &mut Errors) {
     {
         errs.push(
             "agent_id",
-            format!("must not contain whitespace, control characters or any of . * # {{ }}, found {c:?}"),
+            format!(
+                "must not contain whitespace, control characters or any of . * # {{ }}, found {c:?}"
+            ),
         );
     }
 }
@@ -345,7 +350,10 @@ fn body(value: Value, path: &str, errs: &mut Errors) -> Body {
                 Some(other) => {
                     errs.push(
                         format!("{path}.sections"),
-                        format!("expected an array of section names, got {}", describe(&other)),
+                        format!(
+                            "expected an array of section names, got {}",
+                            describe(&other)
+                        ),
                     );
                     Vec::new()
                 }

@@ -9,7 +9,12 @@
 /// What a redacted value is shown as.
 pub const REDACTED: &str = "[redacted]";
 
-const SECRET_NAMES: [&str; 4] = ["authorization", "proxy-authorization", "cookie", "set-cookie"];
+const SECRET_NAMES: [&str; 4] = [
+    "authorization",
+    "proxy-authorization",
+    "cookie",
+    "set-cookie",
+];
 const SECRET_WORDS: [&str; 7] = [
     "token",
     "secret",
@@ -28,7 +33,11 @@ pub fn is_secret_name(name: &str) -> bool {
 
 /// The value to record for a header.
 pub fn header_value<'a>(name: &str, value: &'a str) -> &'a str {
-    if is_secret_name(name) { REDACTED } else { value }
+    if is_secret_name(name) {
+        REDACTED
+    } else {
+        value
+    }
 }
 
 /// A URL with its userinfo password and secret-looking query values redacted.
@@ -125,7 +134,10 @@ mod tests {
             url("https://user:pw@example.com/a?token=abc&page=2&api_key=k#frag"),
             "https://user:[redacted]@example.com/a?token=[redacted]&page=2&api_key=[redacted]#frag"
         );
-        assert_eq!(url("https://example.com/a?x=1"), "https://example.com/a?x=1");
+        assert_eq!(
+            url("https://example.com/a?x=1"),
+            "https://example.com/a?x=1"
+        );
         assert_eq!(url("https://u@example.com/"), "https://u@example.com/");
         assert_eq!(url("not a url"), "not a url");
     }

@@ -268,8 +268,20 @@ mod tests {
         assert_eq!(e.source, Source::StructuredOutput);
         assert_eq!(e.display(), "structured_output.appointment.date");
         assert_eq!(Expr::parse("foo.bar").unwrap().source, Source::Unknown);
-        assert_eq!(Expr::parse("data_capture.first name").unwrap().path.len(), 1);
-        for bad in ["", "  ", "1abc", "a..b", "a.", ".a", "not an expression!", "{x"] {
+        assert_eq!(
+            Expr::parse("data_capture.first name").unwrap().path.len(),
+            1
+        );
+        for bad in [
+            "",
+            "  ",
+            "1abc",
+            "a..b",
+            "a.",
+            ".a",
+            "not an expression!",
+            "{x",
+        ] {
             assert_eq!(Expr::parse(bad), None, "{bad:?}");
         }
     }

@@ -34,8 +34,7 @@ pub(crate) fn render(configured: &[(String, String)]) -> Result<Vec<(String, Str
         }
         http::HeaderValue::from_str(value).map_err(|_| {
             header_err(
-                "the value must be visible ASCII without line breaks or control characters"
-                    .into(),
+                "the value must be visible ASCII without line breaks or control characters".into(),
             )
         })?;
         if name.eq_ignore_ascii_case("content-type") {
@@ -61,16 +60,29 @@ mod tests {
     #[test]
     fn content_type_is_forced_and_last() {
         assert_eq!(
-            render(&h(&[("Authorization", "Bearer x"), ("content-type", "text/plain")])).unwrap(),
-            h(&[("Authorization", "Bearer x"), ("Content-Type", "application/json")])
+            render(&h(&[
+                ("Authorization", "Bearer x"),
+                ("content-type", "text/plain")
+            ]))
+            .unwrap(),
+            h(&[
+                ("Authorization", "Bearer x"),
+                ("Content-Type", "application/json")
+            ])
         );
-        assert_eq!(render(&[]).unwrap(), h(&[("Content-Type", "application/json")]));
+        assert_eq!(
+            render(&[]).unwrap(),
+            h(&[("Content-Type", "application/json")])
+        );
     }
 
     #[test]
     fn invalid_and_reserved_headers_are_typed_errors() {
         for (pairs, msg) in [
-            (h(&[("Bad Name", "x")]), "headers.Bad Name: is not a valid header name"),
+            (
+                h(&[("Bad Name", "x")]),
+                "headers.Bad Name: is not a valid header name",
+            ),
             (h(&[("", "x")]), "headers.: is not a valid header name"),
             (
                 h(&[("X-A", "line\r\nInjected: 1")]),

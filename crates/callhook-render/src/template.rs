@@ -30,6 +30,27 @@ pub struct Template {
     warnings: Vec<String>,
 }
 
+/// One step of the path to a template node, kept unformatted until a warning needs it.
+#[derive(Clone, Copy)]
+enum At<'v> {
+    Key(&'v str),
+    Index(usize),
+}
+
+fn describe(path: &[At<'_>]) -> String {
+    let mut s = String::from("template");
+    for step in path {
+        match step {
+            At::Key(k) => {
+                s.push('.');
+                s.push_str(k);
+            }
+            At::Index(i) => s.push_str(&format!("[{i}]")),
+        }
+    }
+    s
+}
+
 struct Compiler {
     statics: Vec<u8>,
     ops: Vec<Op>,
@@ -54,26 +75,29 @@ impl Compiler {
         self.ops.push(op);
     }
 
-    fn check(&mut self, expr: &Expr, at: &str) {
+    fn check(&mut self, expr: &Expr, path: &[At<'_>]) {
         if expr.source == Source::Unknown {
             self.warnings.push(format!(
-                "{at}: unknown source {:?} in {{{{{}}}}}: it renders as null (sources: call_info, call_summary, data_capture, structured_output, call_trigger_data)",
+                "{}: unknown source {:?} in {{{{{}}}}}: it renders as null (sources: call_info, call_summary, data_capture, structured_output, call_trigger_data)",
+                describe(path),
                 &*expr.head,
                 expr.display()
             ));
         }
     }
 
-    fn value(&mut self, v: &Value, at: &str) {
+    fn value<'v>(&mut self, v: &'v Value, path: &mut Vec<At<'v>>) {
         match v {
-            Value::String(s) => self.string(s, at),
+            Value::String(s) => self.string(s, path),
             Value::Array(items) => {
                 self.statics.push(b'[');
                 for (i, item) in items.iter().enumerate() {
                     if i > 0 {
                         self.statics.push(b',');
                     }
-                    self.value(item, &format!("{at}[{i}]"));
+                    path.push(At::Index(i));
+                    self.value(item, path);
+                    path.pop();
                 }
                 self.statics.push(b']');
             }
@@ -83,14 +107,18 @@ impl Compiler {
                     if i > 0 {
                         self.statics.push(b',');
                     }
-                    if key.contains("{{") && split(key).iter().any(|p| matches!(p, Piece::Expr(..))) {
+                    if key.contains("{{") && split(key).iter().any(|p| matches!(p, Piece::Expr(..)))
+                    {
                         self.warnings.push(format!(
-                            "{at}: the key {key:?} holds a placeholder; keys are not substituted"
+                            "{}: the key {key:?} holds a placeholder; keys are not substituted",
+                            describe(path)
                         ));
                     }
                     json::string_into(&mut self.statics, key);
                     self.statics.push(b':');
-                    self.value(item, &join(at, key));
+                    path.push(At::Key(key));
+                    self.value(item, path);
+                    path.pop();
                 }
                 self.statics.push(b'}');
             }
@@ -98,14 +126,14 @@ impl Compiler {
         }
     }
 
-    fn string(&mut self, s: &str, at: &str) {
+    fn string(&mut self, s: &str, path: &[At<'_>]) {
         if !s.contains("{{") {
             json::string_into(&mut self.statics, s);
             return;
         }
         let pieces = split(s);
         if let [Piece::Expr(expr, _)] = pieces.as_slice() {
-            self.check(expr, at);
+            self.check(expr, path);
             self.expr(Op::Whole(expr.clone()));
             return;
         }
@@ -114,20 +142,12 @@ impl Compiler {
             match piece {
                 Piece::Text(t) => json::escape_into(&mut self.statics, t),
                 Piece::Expr(expr, _) => {
-                    self.check(&expr, at);
+                    self.check(&expr, path);
                     self.expr(Op::Embedded(expr));
                 }
             }
         }
         self.statics.push(b'"');
-    }
-}
-
-fn join(at: &str, key: &str) -> String {
-    if at.is_empty() {
-        key.to_string()
-    } else {
-        format!("{at}.{key}")
     }
 }
 
@@ -141,7 +161,7 @@ impl Template {
             run_start: 0,
             warnings: Vec::new(),
         };
-        c.value(template, "template");
+        c.value(template, &mut Vec::new());
         c.flush();
         Template {
             statics: c.statics,

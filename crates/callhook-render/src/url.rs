@@ -113,8 +113,10 @@ mod tests {
 
     #[test]
     fn values_are_percent_encoded_as_a_component() {
-        let j = job(json!({"v": "a b/c?d", "u": "ü&=#%", "n": 42, "f": 1.5, "b": true,
-                           "o": {"k": 1}, "meta": {"campaign_id": "june-renewals"}}));
+        let j = job(
+            json!({"v": "a b/c?d", "u": "ü&=#%", "n": 42, "f": 1.5, "b": true,
+                           "o": {"k": 1}, "meta": {"campaign_id": "june-renewals"}}),
+        );
         assert_eq!(
             render("https://x.test/{{v}}?q={{u}}&n={{n}}&f={{f}}&b={{b}}", &j).unwrap(),
             "https://x.test/a%20b%2Fc%3Fd?q=%C3%BC%26%3D%23%25&n=42&f=1.5&b=true"
@@ -160,21 +162,41 @@ mod tests {
     fn bad_urls_are_typed_errors() {
         let j = job(json!({}));
         for (url, msg) in [
-            ("ftp://x.test/", "url: the scheme must be http or https, got \"ftp\""),
-            ("/relative", "url: \"/relative\" is not a valid absolute URL: relative URL without a base"),
-            ("https://user:pw@/", "url: \"https://user:[redacted]@/\" is not a valid absolute URL: empty host"),
+            (
+                "ftp://x.test/",
+                "url: the scheme must be http or https, got \"ftp\"",
+            ),
+            (
+                "/relative",
+                "url: \"/relative\" is not a valid absolute URL: relative URL without a base",
+            ),
+            (
+                "https://user:pw@/",
+                "url: \"https://user:[redacted]@/\" is not a valid absolute URL: empty host",
+            ),
         ] {
             assert_eq!(render(url, &j).unwrap_err().to_string(), msg);
         }
         let long = format!("https://x.test/{}", "a".repeat(MAX_URL_LEN));
-        assert!(render(&long, &j).unwrap_err().to_string().contains("more than the 8192"));
+        assert!(
+            render(&long, &j)
+                .unwrap_err()
+                .to_string()
+                .contains("more than the 8192")
+        );
     }
 
     #[test]
     fn ip_spellings_are_normalized() {
         let j = job(json!({}));
         assert_eq!(render("http://127.1/", &j).unwrap(), "http://127.0.0.1/");
-        assert_eq!(render("http://2130706433/", &j).unwrap(), "http://127.0.0.1/");
-        assert_eq!(render("http://0x7f000001/", &j).unwrap(), "http://127.0.0.1/");
+        assert_eq!(
+            render("http://2130706433/", &j).unwrap(),
+            "http://127.0.0.1/"
+        );
+        assert_eq!(
+            render("http://0x7f000001/", &j).unwrap(),
+            "http://127.0.0.1/"
+        );
     }
 }

@@ -145,7 +145,10 @@ fn agent_ids_that_would_break_routing_keys_are_refused() {
         v["agent_id"] = json!(bad);
         let errs = errors(v);
         assert_eq!(errs.len(), 1, "{bad}: {errs:?}");
-        assert!(errs[0].starts_with("agent_id: must not contain"), "{errs:?}");
+        assert!(
+            errs[0].starts_with("agent_id: must not contain"),
+            "{errs:?}"
+        );
     }
 }
 
@@ -162,10 +165,7 @@ fn skip_reasons_follow_the_product_rules() {
     let mut v = minimal();
     v["call_info"]["call_status"] = json!("not_picked");
     let job = Job::from_value(v).unwrap();
-    assert_eq!(
-        job.skip_reason(),
-        Some(crate::record::ErrorKind::NotPicked)
-    );
+    assert_eq!(job.skip_reason(), Some(crate::record::ErrorKind::NotPicked));
     let mut v = minimal();
     v["post_call_analysis_enabled"] = json!(false);
     let job = Job::from_value(v).unwrap();
@@ -178,10 +178,13 @@ fn skip_reasons_follow_the_product_rules() {
 #[test]
 fn sections_are_deduplicated_and_empty_lists_allowed() {
     let mut v = minimal();
-    v["integrations"][0]["body"] = json!({"mode": "auto", "sections": ["call_summary", "call_summary"]});
+    v["integrations"][0]["body"] =
+        json!({"mode": "auto", "sections": ["call_summary", "call_summary"]});
     assert_eq!(
         Job::from_value(v).unwrap().integrations[0].body,
-        Body::Auto { sections: vec![Section::CallSummary] }
+        Body::Auto {
+            sections: vec![Section::CallSummary]
+        }
     );
     let mut v = minimal();
     v["integrations"][0]["body"] = json!({"sections": []});
