@@ -1,6 +1,6 @@
 //! `callhook`: the post-call webhook worker and its tools.
 //!
-//! The binary only wires the library crates together; each subcommand lives in
+//! The binary only wires the library crate together; each subcommand lives in
 //! `cmd/`.
 
 use std::process::ExitCode;
@@ -19,14 +19,20 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Run a worker: consume jobs and retries, deliver, record; serve health and metrics.
+    Worker,
     /// Dry run: print the request each integration of a job would get, offline.
     Render(cmd::render::RenderArgs),
+    /// Publish a job file to the jobs exchange (with publisher confirms).
+    Enqueue(cmd::enqueue::EnqueueArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Render(args) => cmd::render::run(&args),
+        Command::Worker => runtime().and_then(|rt| rt.block_on(cmd::worker::run())),
+        Command::Enqueue(args) => runtime().and_then(|rt| rt.block_on(cmd::enqueue::run(args))),
     };
     match result {
         Ok(code) => code,
@@ -35,4 +41,10 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?)
 }

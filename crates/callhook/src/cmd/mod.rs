@@ -1,3 +1,5 @@
 //! The subcommands.
 
+pub mod enqueue;
 pub mod render;
+pub mod worker;
