@@ -6,10 +6,12 @@
 //!   delivers every integration and stores every attempt before acknowledging.
 //! - [`server`]: the HTTP side: `/healthz`, `/readyz`, `/metrics`.
 //! - [`telemetry`]: logging setup and the Prometheus recorder.
+//! - [`sink`]: a minimal local HTTP receiver for the demo and the benchmark.
 //!
 //! The binary (`main.rs` and `cmd/`) only parses arguments and wires these.
 
 pub mod config;
 pub mod server;
+pub mod sink;
 pub mod telemetry;
 pub mod worker;

@@ -25,6 +25,8 @@ enum Command {
     Render(cmd::render::RenderArgs),
     /// Publish a job file to the jobs exchange (with publisher confirms).
     Enqueue(cmd::enqueue::EnqueueArgs),
+    /// Deliver the contract's example job to a local receiver and show the records.
+    Demo,
 }
 
 fn main() -> ExitCode {
@@ -33,6 +35,7 @@ fn main() -> ExitCode {
         Command::Render(args) => cmd::render::run(&args),
         Command::Worker => runtime().and_then(|rt| rt.block_on(cmd::worker::run())),
         Command::Enqueue(args) => runtime().and_then(|rt| rt.block_on(cmd::enqueue::run(args))),
+        Command::Demo => runtime().and_then(|rt| rt.block_on(cmd::demo::run())),
     };
     match result {
         Ok(code) => code,

@@ -1,5 +1,6 @@
 //! The subcommands.
 
+pub mod demo;
 pub mod enqueue;
 pub mod render;
 pub mod worker;
