@@ -25,6 +25,8 @@ enum Command {
     Render(cmd::render::RenderArgs),
     /// Publish a job file to the jobs exchange (with publisher confirms).
     Enqueue(cmd::enqueue::EnqueueArgs),
+    /// Send a sample call to one integration now and print the attempt record.
+    Test(cmd::test::TestArgs),
     /// Deliver the contract's example job to a local receiver and show the records.
     Demo,
 }
@@ -35,6 +37,12 @@ fn main() -> ExitCode {
         Command::Render(args) => cmd::render::run(&args),
         Command::Worker => runtime().and_then(|rt| rt.block_on(cmd::worker::run())),
         Command::Enqueue(args) => runtime().and_then(|rt| rt.block_on(cmd::enqueue::run(args))),
+        Command::Test(args) => runtime().and_then(|rt| {
+            rt.block_on(async {
+                let config = callhook::config::Config::load()?;
+                cmd::test::run(args, callhook::worker::dispatch_config(&config)).await
+            })
+        }),
         Command::Demo => runtime().and_then(|rt| rt.block_on(cmd::demo::run())),
     };
     match result {

@@ -3,4 +3,5 @@
 pub mod demo;
 pub mod enqueue;
 pub mod render;
+pub mod test;
 pub mod worker;
