@@ -2,7 +2,8 @@
 //!
 //! It answers every request with `200 ok` (or holds it forever on paths under
 //! `/hang`, to play a black-holed endpoint), counts them, and can keep each one for
-//! inspection.
+//! inspection. A path `/t/<microseconds since the epoch>` also records the latency
+//! from that time to the request's arrival (the benchmark stamps jobs that way).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -37,6 +38,7 @@ pub struct Sink {
     addr: SocketAddr,
     count: Arc<AtomicU64>,
     kept: Option<Arc<Mutex<Vec<Received>>>>,
+    latencies: Arc<std::sync::Mutex<Vec<u64>>>,
 }
 
 impl Sink {
@@ -47,6 +49,7 @@ impl Sink {
             addr: listener.local_addr()?,
             count: Arc::new(AtomicU64::new(0)),
             kept: keep.then(|| Arc::new(Mutex::new(Vec::new()))),
+            latencies: Arc::default(),
         };
         let server = sink.clone();
         tokio::spawn(async move {
@@ -78,6 +81,18 @@ impl Sink {
 
     async fn answer(&self, req: Request<Incoming>) -> Result<Response<Full<Bytes>>, hyper::Error> {
         let hang = req.uri().path().starts_with("/hang");
+        if let Some(sent) = req
+            .uri()
+            .path()
+            .strip_prefix("/t/")
+            .and_then(|rest| rest.split('/').next())
+            .and_then(|t| t.parse::<u64>().ok())
+        {
+            let latency = now_micros().saturating_sub(sent);
+            if let Ok(mut l) = self.latencies.lock() {
+                l.push(latency);
+            }
+        }
         let method = req.method().to_string();
         let path = req
             .uri()
@@ -124,6 +139,14 @@ impl Sink {
         self.count.load(Ordering::Relaxed)
     }
 
+    /// Takes the latencies recorded so far (microseconds), leaving none.
+    pub fn take_latencies(&self) -> Vec<u64> {
+        self.latencies
+            .lock()
+            .map(|mut l| std::mem::take(&mut *l))
+            .unwrap_or_default()
+    }
+
     /// The requests kept so far (empty unless started with `keep`).
     pub async fn received(&self) -> Vec<Received> {
         match &self.kept {
@@ -131,4 +154,11 @@ impl Sink {
             None => Vec::new(),
         }
     }
+}
+
+/// Microseconds since the Unix epoch, as `/t/<micros>` paths carry.
+pub fn now_micros() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_micros()).unwrap_or(u64::MAX))
 }

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::time::Instant;
 
 use callhook_consumer::Delivery;
-use callhook_dispatch::{RecordMeta, Signing, webhook_id};
+use callhook_dispatch::RecordMeta;
 use callhook_model::{AttemptRecord, ErrorKind, ErrorRecord, Job, Outcome, Trigger};
 use callhook_render::{IntegrationRender, Rendered, render_job};
 use callhook_store::RecordOutcome;
@@ -145,23 +145,18 @@ async fn deliver_one(
                     },
                 )
             }
-            Rendered::Invalid(e) => meta.unsent_record(
-                Outcome::Failed,
-                ErrorRecord {
-                    kind: ErrorKind::InvalidRequest,
-                    message: e.to_string(),
-                },
-            ),
+            Rendered::Invalid(e) => {
+                super::attempt(&inner.dispatcher, &job.job_id, integration, Err(e), meta).await
+            }
             Rendered::Ready(request) => {
-                let id = webhook_id(&job.job_id, &integration.id);
-                let signing = integration.signing_secret.as_ref().map(|key| Signing {
-                    key,
-                    webhook_id: &id,
-                });
-                let attempt = inner.dispatcher.send(&request, signing).await;
-                metrics::histogram!("callhook_delivery_duration_seconds", "outcome" => attempt.outcome.as_str())
-                    .record(attempt.duration.as_secs_f64());
-                attempt.into_record(meta)
+                super::attempt(
+                    &inner.dispatcher,
+                    &job.job_id,
+                    integration,
+                    Ok(request),
+                    meta,
+                )
+                .await
             }
         }
     }
@@ -197,13 +192,26 @@ pub(super) async fn store_and_publish(
         "error_kind" => error_kind
     )
     .increment(1);
-    tracing::info!(
-        outcome = record.outcome.as_str(),
-        error_kind,
-        status = record.response.as_ref().map(|r| r.status),
-        duration_ms = record.duration_ms,
-        "attempt recorded"
-    );
+    // Failures are worth a line at the default level; successes only when debugging
+    // (the record itself is the log of every attempt).
+    let status = record.response.as_ref().map(|r| r.status);
+    if record.outcome == Outcome::Failed {
+        tracing::info!(
+            outcome = "failed",
+            error_kind,
+            status,
+            duration_ms = record.duration_ms,
+            "attempt recorded"
+        );
+    } else {
+        tracing::debug!(
+            outcome = record.outcome.as_str(),
+            error_kind,
+            status,
+            duration_ms = record.duration_ms,
+            "attempt recorded"
+        );
+    }
     publish(worker, &record, abort).await
 }
 

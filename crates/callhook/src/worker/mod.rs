@@ -11,6 +11,7 @@
 //! Shutdown (the token passed to `run`): stop consuming, let in-flight jobs finish
 //! for the grace period, hand the rest back to the broker unacknowledged, return.
 
+mod attempt;
 mod job;
 mod retry;
 mod wait;
@@ -29,6 +30,7 @@ use tracing::Instrument as _;
 
 use crate::config::Config;
 
+pub use attempt::attempt;
 pub use retry::RetryCommand;
 
 /// Everything a worker needs, built from [`Config`] without connecting yet.
@@ -223,6 +225,8 @@ impl Worker {
             Err(e) => tracing::warn!(error = %e, "consumer task failed"),
         }
         mirror_task.abort();
+        // The mirror may be aborted before it saw the consumer's last `false`.
+        inner.consumer_connected.send_replace(false);
         inner.publisher.close().await;
         tracing::info!("worker stopped");
         Ok(())

@@ -2,8 +2,8 @@
 //! send it again with the same `webhook-id`, and record it as the next attempt.
 
 use callhook_consumer::Delivery;
-use callhook_dispatch::{RecordMeta, Signing, webhook_id};
-use callhook_model::{ErrorKind, ErrorRecord, Job, Outcome, Trigger};
+use callhook_dispatch::RecordMeta;
+use callhook_model::{Job, Trigger};
 use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument as _;
@@ -80,20 +80,8 @@ pub(super) async fn process(
                 attempt,
                 worker_id: inner.worker_id.clone(),
             };
-            let record = match callhook_render::render_integration(&job, integration) {
-                Err(e) => meta.unsent_record(
-                    Outcome::Failed,
-                    ErrorRecord { kind: ErrorKind::InvalidRequest, message: e.to_string() },
-                ),
-                Ok(request) => {
-                    let id = webhook_id(&job.job_id, &integration.id);
-                    let signing = integration.signing_secret.as_ref().map(|key| Signing { key, webhook_id: &id });
-                    let attempt = inner.dispatcher.send(&request, signing).await;
-                    metrics::histogram!("callhook_delivery_duration_seconds", "outcome" => attempt.outcome.as_str())
-                        .record(attempt.duration.as_secs_f64());
-                    attempt.into_record(meta)
-                }
-            };
+            let rendered = callhook_render::render_integration(&job, integration);
+            let record = super::attempt(&inner.dispatcher, &job.job_id, integration, rendered, meta).await;
             store_and_publish(worker, record, abort).await?;
         }
         if let Err(e) = delivery.ack().await {
