@@ -187,6 +187,31 @@ impl Store {
         self.run("get_job", cmd.query_async(&mut conn)).await
     }
 
+    /// [`Store::put_job`] and [`Store::job_state`] in one round trip: what a worker
+    /// does first with every job it takes.
+    pub async fn put_job_and_state(
+        &self,
+        job_id: &str,
+        raw: &[u8],
+    ) -> Result<HashMap<String, AttemptRecord>> {
+        let mut conn = self.conn.clone();
+        let key = self.keys.state(job_id);
+        let pipe = redis::pipe()
+            .cmd("SET")
+            .arg(self.keys.job(job_id))
+            .arg(raw)
+            .arg("EX")
+            .arg(self.retention_secs)
+            .ignore()
+            .cmd("HGETALL")
+            .arg(&key)
+            .to_owned();
+        let (state,): (HashMap<String, Vec<u8>>,) = self
+            .run("put_job_and_state", pipe.query_async(&mut conn))
+            .await?;
+        decode_state(&key, state)
+    }
+
     /// integration_id → the latest attempt record of that integration for this job.
     pub async fn job_state(&self, job_id: &str) -> Result<HashMap<String, AttemptRecord>> {
         let mut conn = self.conn.clone();
@@ -194,15 +219,7 @@ impl Store {
         let cmd = redis::cmd("HGETALL").arg(&key).to_owned();
         let raw: HashMap<String, Vec<u8>> =
             self.run("job_state", cmd.query_async(&mut conn)).await?;
-        raw.into_iter()
-            .map(|(field, json)| {
-                let rec = serde_json::from_slice(&json).map_err(|source| Error::Decode {
-                    key: format!("{key} {field}"),
-                    source,
-                })?;
-                Ok((field, rec))
-            })
-            .collect()
+        decode_state(&key, raw)
     }
 
     /// The latest attempt record of one integration of a job.
@@ -297,4 +314,20 @@ impl Store {
             other => Err(Error::Script(format!("{other:?}"))),
         }
     }
+}
+
+/// Parses a state hash: integration_id → record JSON.
+fn decode_state(
+    key: &str,
+    raw: HashMap<String, Vec<u8>>,
+) -> Result<HashMap<String, AttemptRecord>> {
+    raw.into_iter()
+        .map(|(field, json)| {
+            let rec = serde_json::from_slice(&json).map_err(|source| Error::Decode {
+                key: format!("{key} {field}"),
+                source,
+            })?;
+            Ok((field, rec))
+        })
+        .collect()
 }

@@ -436,12 +436,16 @@ fn main() {
         let jobs = env_usize("BENCH_JOBS", 20_000);
         let backlog = env_usize("BENCH_BACKLOG", 100_000);
         let url = |p: &str| format!("{}/{p}", sink.base_url());
+        // BENCH_ONLY=latency,isolation runs just those scenarios.
+        let only = std::env::var("BENCH_ONLY").unwrap_or_default();
+        let run = |name: &str| only.is_empty() || only.split(',').any(|o| o == name);
 
         println!("machine: {} cores; worker = release `callhook worker` child process", std::thread::available_parallelism().map_or(0, |n| n.get()));
         let ceiling_rate = ceiling(&sink, 64, Duration::from_secs(3)).await;
         println!("| scenario | figure |\n|---|---|");
         println!("| sink ceiling (plain reqwest loop, 64 concurrent) | {ceiling_rate:.0} req/s |");
 
+        if run("throughput") {
         let one = drain("one", &sink, jobs, &[url("one")], &[]).await;
         println!(
             "| drain {jobs} jobs × 1 integration | {:.0} jobs/s, {:.0} deliveries/s ({:.2} of ceiling), {:.0} µs CPU/job, peak RSS {:.1} MiB |",
@@ -453,22 +457,29 @@ fn main() {
             "| drain {three_jobs} jobs × 3 integrations | {:.0} jobs/s, {:.0} deliveries/s ({:.2} of ceiling), {:.0} µs CPU/job, peak RSS {:.1} MiB |",
             three.jobs_per_s, three.deliveries_per_s, three.deliveries_per_s / ceiling_rate, three.cpu_us_per_job, three.peak_rss_mib
         );
+        }
 
+        if run("latency") {
         let (p50, p99, offered, n) = latency(&sink, 1000, 10).await;
         println!("| latency enqueue → sink at {offered:.0} jobs/s offered ({n} jobs) | p50 {p50:.2} ms, p99 {p99:.2} ms |");
+        }
 
+        if run("isolation") {
         let iso_jobs = jobs / 2;
         let (base, with_bh) = isolation(&sink, &black_hole, iso_jobs, &[]).await;
         println!(
             "| healthy deliveries/s, 20% of jobs also to a black hole ({iso_jobs} jobs) | {with_bh:.0} vs {base:.0} without: {:.2} of the rate |",
             with_bh / base
         );
+        }
 
+        if run("backlog") {
         let big = drain("backlog", &sink, backlog, &[url("backlog")], &[]).await;
         println!(
             "| drain a {backlog}-job backlog × 1 integration | {:.0} jobs/s, peak RSS {:.1} MiB |",
             big.jobs_per_s, big.peak_rss_mib
         );
+        }
         stop.cancel();
     });
 }

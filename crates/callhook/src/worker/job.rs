@@ -72,16 +72,18 @@ pub(super) async fn process(
             .collect();
         let skipped = job.skip_reason().is_some();
 
-        // What an earlier, interrupted processing of this job already recorded.
+        // What an earlier, interrupted processing of this job already recorded; a job
+        // that fires is also kept, so failed deliveries can be retried by hand.
         let state = if active.is_empty() {
             HashMap::new()
-        } else {
+        } else if skipped {
             wait::until_ok("job_state", abort, || inner.store.job_state(&job.job_id)).await?
+        } else {
+            wait::until_ok("put_job", abort, || {
+                inner.store.put_job_and_state(&job.job_id, delivery.body())
+            })
+            .await?
         };
-        if !skipped && !active.is_empty() {
-            // Kept so failed deliveries can be retried by hand.
-            wait::until_ok("put_job", abort, || inner.store.put_job(&job.job_id, delivery.body())).await?;
-        }
 
         let results = join_all(active.into_iter().map(|r| {
             let existing = state
