@@ -18,6 +18,9 @@ pub struct DispatchConfig {
     pub max_in_flight: usize,
     /// Deliveries in flight at once to one `host:port`. Default 64.
     pub max_per_host: usize,
+    /// Deliveries that may wait for a slot of one host on top of those in flight;
+    /// more fail at once as `timeout` ("host saturated"). Default 64.
+    pub max_queued_per_host: usize,
     /// Response bytes kept per attempt; the rest is not read. Default 64 KiB.
     pub max_response_body: usize,
     /// Networks exempt from the default block list (`CALLHOOK_ALLOWED_TARGETS`).
@@ -35,6 +38,7 @@ impl Default for DispatchConfig {
             connect_timeout: Duration::from_secs(5),
             max_in_flight: 1024,
             max_per_host: 64,
+            max_queued_per_host: 64,
             max_response_body: 64 * 1024,
             allowed_targets: Vec::new(),
             extra_root_certificates: Vec::new(),

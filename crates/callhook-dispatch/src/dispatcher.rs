@@ -92,7 +92,7 @@ impl Dispatcher {
             inner: Arc::new(Inner {
                 client,
                 global: Arc::new(Semaphore::new(config.max_in_flight)),
-                hosts: Arc::new(HostSlots::new(config.max_per_host)),
+                hosts: Arc::new(HostSlots::new(config.max_per_host, config.max_queued_per_host)),
                 policy,
                 config,
             }),
@@ -189,7 +189,17 @@ impl Dispatcher {
         // A slot got with less than a tenth of the timeout left is as good as none:
         // it could only start a request bound to time out, and would hold the slot
         // meanwhile. Failing it now lets the queue behind it drain in bounded time.
-        let mut slot = self.inner.hosts.register(&target);
+        let Some(mut slot) = self.inner.hosts.register(&target) else {
+            attempt.request.headers = wire.record_headers();
+            return Err(fail(
+                ErrorKind::Timeout,
+                format!(
+                    "never got a slot for {target}: the host is saturated, with {} deliveries \
+                     in flight and {} waiting (max_per_host, max_queued_per_host)",
+                    config.max_per_host, config.max_queued_per_host,
+                ),
+            ));
+        };
         let waiting_since = tokio::time::Instant::now();
         // One timer for the whole attempt, shared by every phase.
         let timer = tokio::time::sleep_until(deadline);

@@ -125,3 +125,34 @@ async fn a_saturated_host_fails_its_own_queued_deliveries_only() {
     assert_eq!(stuck.requests().len(), 2);
     assert_eq!(d.hosts_tracked(), 0);
 }
+
+#[tokio::test]
+async fn a_host_with_its_queue_full_refuses_more_at_once() {
+    let stuck = Receiver::start(|_| async {
+        tokio::time::sleep(Duration::from_secs(30)).await;
+        text(200, "never")
+    })
+    .await;
+    let d = dispatcher(DispatchConfig {
+        max_per_host: 2,
+        max_queued_per_host: 3,
+        timeout: Duration::from_secs(2),
+        ..config()
+    });
+    // Two in flight and three waiting: the host's whole share.
+    let held = send_all(&d, vec![stuck.url("/"); 5]);
+    assert!(wait_for(Duration::from_secs(5), || stuck.concurrency.current() == 2).await);
+    assert!(wait_for(Duration::from_secs(5), || d.in_flight() == 5).await);
+    // The next ones fail at once instead of queueing behind the black hole.
+    let t = Instant::now();
+    let refused = send_all(&d, vec![stuck.url("/"); 4]).join_all().await;
+    assert!(t.elapsed() < Duration::from_millis(500), "{:?}", t.elapsed());
+    for a in &refused {
+        let e = a.error.as_ref().unwrap();
+        assert_eq!(e.kind, ErrorKind::Timeout);
+        assert!(e.message.contains("the host is saturated"), "{}", e.message);
+    }
+    let held = held.join_all().await;
+    assert!(held.iter().all(|a| a.outcome == Outcome::Failed));
+    assert_eq!(stuck.requests().len(), 2);
+}
