@@ -45,6 +45,9 @@ pub struct Config {
     pub max_in_flight: usize,
     /// `CALLHOOK_MAX_PER_HOST`: HTTP requests in flight at once to one host.
     pub max_per_host: usize,
+    /// `CALLHOOK_MAX_QUEUED_PER_HOST`: deliveries that may wait for one host's slots;
+    /// more fail at once, so a black-holed host holds only its own share.
+    pub max_queued_per_host: usize,
     /// `CALLHOOK_TIMEOUT_SECS`: a delivery's whole time budget.
     pub timeout_secs: f64,
     /// `CALLHOOK_CONNECT_TIMEOUT_SECS`.
@@ -75,9 +78,10 @@ impl Default for Config {
             redis_url: Secret::new("redis://127.0.0.1:6379".into()),
             http_addr: SocketAddr::from(([127, 0, 0, 1], 8080)),
             api_tokens: Vec::new(),
-            prefetch: 128,
+            prefetch: 512,
             max_in_flight: 1024,
             max_per_host: 64,
+            max_queued_per_host: 64,
             timeout_secs: 15.0,
             connect_timeout_secs: 5.0,
             allowed_targets: Vec::new(),

@@ -27,6 +27,12 @@ enum Command {
     Enqueue(cmd::enqueue::EnqueueArgs),
     /// Send a sample call to one integration now and print the attempt record.
     Test(cmd::test::TestArgs),
+    /// Serve the admin API alone (no consuming) on CALLHOOK_HTTP_ADDR.
+    Api,
+    /// Print an agent's attempt log from Redis, or follow new records live.
+    Logs(cmd::logs::LogsArgs),
+    /// Queue retries of failed deliveries, by attempt id or in bulk for an agent.
+    Retry(cmd::retry::RetryArgs),
     /// Deliver the contract's example job to a local receiver and show the records.
     Demo,
 }
@@ -43,6 +49,9 @@ fn main() -> ExitCode {
                 cmd::test::run(args, callhook::worker::dispatch_config(&config)).await
             })
         }),
+        Command::Api => runtime().and_then(|rt| rt.block_on(cmd::api::run())),
+        Command::Logs(args) => runtime().and_then(|rt| rt.block_on(cmd::logs::run(args))),
+        Command::Retry(args) => runtime().and_then(|rt| rt.block_on(cmd::retry::run(args))),
         Command::Demo => runtime().and_then(|rt| rt.block_on(cmd::demo::run())),
     };
     match result {

@@ -6,8 +6,10 @@
 //! ([`callhook_render::sample_job`]) unless `--sample` names a call file: a job-shaped
 //! JSON object with `call_info` (`call_log_id`, `call_status`) and any of
 //! `call_summary`, `data_capture`, `structured_output`, `call_trigger_data`.
-//! In a sample, `job_id` defaults to `test`, `agent_id` to `agent_sample`, and
-//! `integrations` are ignored (a whole job file works as a sample).
+//! In a sample, `job_id` defaults to a fresh `test_<ulid>` (so every test has its own
+//! `webhook-id`), `agent_id` to `agent_sample`, and `integrations` are ignored (a
+//! whole job file works as a sample). The Test route shares this code
+//! ([`callhook::testsend`]).
 //!
 //! A test send is what the user asked for, so it goes out whatever the sample's
 //! `call_status` and the integration's `active` flag say. It is signed when the
@@ -19,11 +21,12 @@
 //! that could not be rendered: the record says why), 2 when a file cannot be read or
 //! is not a valid integration or sample (each problem is printed with its path).
 
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use callhook_dispatch::{DispatchConfig, Dispatcher, RecordMeta, Signing, webhook_id};
-use callhook_model::{ErrorKind, ErrorRecord, Integration, Job, JobError, Outcome, Trigger};
+use callhook_dispatch::{DispatchConfig, Dispatcher};
+use callhook_model::{Integration, Job, JobError, Outcome};
 use serde_json::Value;
 
 use crate::cmd::render::read_input;
@@ -45,42 +48,21 @@ pub async fn run(args: TestArgs, dispatch: DispatchConfig) -> anyhow::Result<Exi
         Err(code) => return Ok(code),
     };
     let job = match &args.sample {
-        None => callhook_render::sample_job(),
+        None => callhook::testsend::sample_job(None)?,
         Some(path) => match load_sample(path)? {
             Ok(job) => job,
             Err(code) => return Ok(code),
         },
     };
     let dispatcher = Dispatcher::new(dispatch)?;
-    let meta = RecordMeta {
-        attempt_id: ulid::Ulid::generate().to_string(),
-        job_id: job.job_id.clone(),
-        agent_id: job.agent_id.clone(),
-        call_log_id: job.call_info.call_log_id.clone(),
-        integration_id: integration.id.clone(),
-        integration_name: integration.name.clone(),
-        trigger: Trigger::Test,
-        attempt: 1,
-        worker_id: "cli".into(),
-    };
-    let record = match callhook_render::render_integration(&job, &integration) {
-        Err(e) => meta.unsent_record(
-            Outcome::Failed,
-            ErrorRecord {
-                kind: ErrorKind::InvalidRequest,
-                message: e.to_string(),
-            },
-        ),
-        Ok(request) => {
-            let id = webhook_id(&job.job_id, &integration.id);
-            let signing = integration.signing_secret.as_ref().map(|key| Signing {
-                key,
-                webhook_id: &id,
-            });
-            dispatcher.send(&request, signing).await.into_record(meta)
-        }
-    };
-    println!("{}", serde_json::to_string_pretty(&record)?);
+    let record = callhook::testsend::send_test(&dispatcher, &integration, &job, "cli").await;
+    let text = serde_json::to_string_pretty(&record)?;
+    // A reader that stopped early (`| head`) is not an error of the delivery.
+    if let Err(e) = writeln!(std::io::stdout().lock(), "{text}")
+        && e.kind() != std::io::ErrorKind::BrokenPipe
+    {
+        return Err(e.into());
+    }
     Ok(if record.outcome == Outcome::Succeeded {
         ExitCode::SUCCESS
     } else {
@@ -101,18 +83,7 @@ fn load_sample(path: &Path) -> anyhow::Result<Result<Job, ExitCode>> {
     let Some(value) = read_json(path)? else {
         return Ok(Err(ExitCode::from(2)));
     };
-    let Value::Object(mut call) = value else {
-        eprintln!(
-            "callhook: {}: a sample must be a JSON object",
-            path.display()
-        );
-        return Ok(Err(ExitCode::from(2)));
-    };
-    call.entry("job_id").or_insert_with(|| "test".into());
-    call.entry("agent_id")
-        .or_insert_with(|| "agent_sample".into());
-    call.insert("integrations".into(), Value::Array(Vec::new()));
-    Ok(Job::from_value(Value::Object(call)).map_err(|e| report(path, "sample call", e)))
+    Ok(callhook::testsend::sample_job(Some(value)).map_err(|e| report(path, "sample call", e)))
 }
 
 /// The file's JSON, or `None` after printing why it is not JSON.

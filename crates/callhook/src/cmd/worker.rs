@@ -10,7 +10,7 @@ use tokio_util::sync::CancellationToken;
 /// Runs a worker with the configuration from the environment.
 pub async fn run() -> anyhow::Result<ExitCode> {
     let config = Config::load()?;
-    callhook::telemetry::init_logging(config.log_format);
+    let _telemetry = callhook::telemetry::init(&config)?;
     callhook::telemetry::prometheus();
     if config.api_tokens.is_empty() {
         tracing::warn!("CALLHOOK_API_TOKENS is empty: the /v1 admin routes stay closed");
@@ -22,11 +22,13 @@ pub async fn run() -> anyhow::Result<ExitCode> {
     let listener = tokio::net::TcpListener::bind(config.http_addr)
         .await
         .with_context(|| format!("binding CALLHOOK_HTTP_ADDR {}", config.http_addr))?;
-    tracing::info!(addr = %config.http_addr, "serving /healthz, /readyz and /metrics");
+    tracing::info!(addr = %config.http_addr, "serving /healthz, /readyz, /metrics and the admin API (/v1)");
     let http_shutdown = CancellationToken::new();
     let http = tokio::spawn(callhook::server::serve(
         listener,
-        callhook::server::ops_routes(worker.clone()),
+        callhook::server::ops_routes(worker.clone()).merge(callhook::api::router(
+            callhook::api::ApiState::from_worker(&worker, &config),
+        )),
         http_shutdown.clone(),
     ));
 
@@ -37,7 +39,7 @@ pub async fn run() -> anyhow::Result<ExitCode> {
 }
 
 /// Fires `shutdown` on SIGTERM or SIGINT.
-async fn signals(shutdown: CancellationToken) {
+pub(crate) async fn signals(shutdown: CancellationToken) {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {

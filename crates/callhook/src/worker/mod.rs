@@ -80,6 +80,7 @@ pub fn dispatch_config(config: &Config) -> DispatchConfig {
         connect_timeout: config.connect_timeout(),
         max_in_flight: config.max_in_flight,
         max_per_host: config.max_per_host,
+        max_queued_per_host: config.max_queued_per_host,
         max_response_body: config.max_response_body,
         allowed_targets: config.allowed_targets.clone(),
         ..DispatchConfig::default()
@@ -243,6 +244,7 @@ impl Worker {
             message_id = delivery.message_id().unwrap_or(""),
             redelivered = delivery.redelivered(),
         );
+        crate::telemetry::continue_trace(&span, delivery.traceparent());
         let outcome = async {
             tokio::select! {
                 outcome = self.process(&delivery, &abort) => outcome,
