@@ -18,7 +18,8 @@ pub struct DispatchConfig {
     pub max_in_flight: usize,
     /// Deliveries in flight at once to one `host:port`. Default 64.
     pub max_per_host: usize,
-    /// Deliveries that may wait for a slot of one host on top of those in flight;
+    /// Deliveries that may wait for a slot of one host on top of those in flight
+    /// once the host has finished none for a while (half the timeout, at most 1 s);
     /// more fail at once as `timeout` ("host saturated"). Default 64.
     pub max_queued_per_host: usize,
     /// Response bytes kept per attempt; the rest is not read. Default 64 KiB.

@@ -92,7 +92,13 @@ impl Dispatcher {
             inner: Arc::new(Inner {
                 client,
                 global: Arc::new(Semaphore::new(config.max_in_flight)),
-                hosts: Arc::new(HostSlots::new(config.max_per_host, config.max_queued_per_host)),
+                hosts: Arc::new(HostSlots::new(
+                    config.max_per_host,
+                    config.max_queued_per_host,
+                    // A host that finishes nothing for this long, with its queue
+                    // full, is treated as black-holed.
+                    (config.timeout / 2).min(Duration::from_secs(1)),
+                )),
                 policy,
                 config,
             }),
@@ -189,21 +195,33 @@ impl Dispatcher {
         // A slot got with less than a tenth of the timeout left is as good as none:
         // it could only start a request bound to time out, and would hold the slot
         // meanwhile. Failing it now lets the queue behind it drain in bounded time.
-        let Some(mut slot) = self.inner.hosts.register(&target) else {
-            attempt.request.headers = wire.record_headers();
-            return Err(fail(
+        let saturated = || {
+            fail(
                 ErrorKind::Timeout,
                 format!(
                     "never got a slot for {target}: the host is saturated, with {} deliveries \
-                     in flight and {} waiting (max_per_host, max_queued_per_host)",
+                     in flight and {} waiting (max_per_host, max_queued_per_host) and none \
+                     finished lately",
                     config.max_per_host, config.max_queued_per_host,
                 ),
-            ));
+            )
         };
         let waiting_since = tokio::time::Instant::now();
         // One timer for the whole attempt, shared by every phase.
         let timer = tokio::time::sleep_until(deadline);
         tokio::pin!(timer);
+        let admitted = match self.inner.hosts.register(&target) {
+            Ok(mut slot) => tokio::select! {
+                biased;
+                admitted = slot.admitted() => admitted.map(|()| slot),
+                () = &mut timer => Err(crate::hosts::Saturated),
+            },
+            Err(saturated) => Err(saturated),
+        };
+        let Ok(mut slot) = admitted else {
+            attempt.request.headers = wire.record_headers();
+            return Err(saturated());
+        };
         let got_slot = tokio::select! {
             biased;
             () = slot.acquire() => true,

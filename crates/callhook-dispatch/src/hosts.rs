@@ -5,15 +5,26 @@
 //! only hosts with deliveries waiting or in flight, at most one per global
 //! in-flight permit, however many distinct hosts hostile input names.
 //!
-//! A host admits at most `per_host + max_queued` registered deliveries: past that,
-//! [`HostSlots::register`] refuses at once, so a black-holed host can tie up only
-//! its own share of the worker's capacity instead of a queue that grows with the
-//! traffic sent to it.
+//! A host holds up to `per_host + max_queued` deliveries freely. Past that, a new
+//! delivery is admitted only on evidence that the host is alive:
+//! - if a delivery to it finished within `stall_after`, it joins the queue;
+//! - if the host is already known to be stalled, it is refused at once;
+//! - otherwise it is on probation: it waits up to `stall_after` for any delivery to
+//!   the host to finish, then joins the queue, or marks the host stalled and is
+//!   refused.
+//!
+//! So a busy but healthy host never has its queue cut (a burst waits a few
+//! milliseconds for the first answer), while a black-holed host ties up only its own
+//! share of the worker's capacity instead of a queue that grows with the traffic
+//! sent to it.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
 
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::sync::futures::OwnedNotified;
+use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
+use tokio::time::Instant;
 
 struct Entry {
     /// The map's key, shared with the slots so registering allocates nothing.
@@ -21,35 +32,62 @@ struct Entry {
     semaphore: Arc<Semaphore>,
     /// Deliveries registered with this entry (waiting or holding a permit).
     users: usize,
+    /// When a delivery holding a permit last finished, if one has.
+    last_progress: Option<Instant>,
+    /// Set when a delivery on probation saw no progress; cleared by progress.
+    stalled: bool,
+    /// Woken whenever a delivery holding a permit finishes.
+    progress: Arc<Notify>,
 }
 
 /// The per-host semaphores.
 pub(crate) struct HostSlots {
     per_host: usize,
     max_users: usize,
+    stall_after: Duration,
     map: Mutex<HashMap<Arc<str>, Entry>>,
 }
 
+/// Why a delivery was not admitted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Saturated;
+
 impl HostSlots {
-    /// Slots allowing `per_host` deliveries at once to each host, and `max_queued`
-    /// more waiting for one.
-    pub(crate) fn new(per_host: usize, max_queued: usize) -> HostSlots {
+    /// Slots allowing `per_host` deliveries at once to each host and `max_queued`
+    /// more waiting freely; beyond that, see the module docs.
+    pub(crate) fn new(per_host: usize, max_queued: usize, stall_after: Duration) -> HostSlots {
         HostSlots {
             per_host,
             max_users: per_host.saturating_add(max_queued),
+            stall_after,
             map: Mutex::new(HashMap::new()),
         }
     }
 
-    /// Registers a delivery to `key`; wait on [`HostSlot::acquire`] for its turn.
-    /// `None` when the host already has as many deliveries as it may hold.
-    pub(crate) fn register(self: &Arc<Self>, key: &str) -> Option<HostSlot> {
-        let mut map = self.map.lock().unwrap_or_else(PoisonError::into_inner);
-        let (key, semaphore) = match map.get_mut(key) {
-            Some(entry) if entry.users >= self.max_users => return None,
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Arc<str>, Entry>> {
+        self.map.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Registers a delivery to `key`; wait on [`HostSlot::admitted`], then
+    /// [`HostSlot::acquire`], for its turn. `Err` when the host is known stalled.
+    pub(crate) fn register(self: &Arc<Self>, key: &str) -> Result<HostSlot, Saturated> {
+        let mut map = self.lock();
+        let (key, semaphore, probation) = match map.get_mut(key) {
             Some(entry) => {
+                let mut probation = None;
+                if entry.users >= self.max_users {
+                    let recent = entry
+                        .last_progress
+                        .is_some_and(|t| t.elapsed() < self.stall_after);
+                    if !recent {
+                        if entry.stalled {
+                            return Err(Saturated);
+                        }
+                        probation = Some(entry.progress.clone().notified_owned());
+                    }
+                }
                 entry.users += 1;
-                (entry.key.clone(), entry.semaphore.clone())
+                (entry.key.clone(), entry.semaphore.clone(), probation)
             }
             None => {
                 let key: Arc<str> = Arc::from(key);
@@ -58,26 +96,27 @@ impl HostSlots {
                     key: key.clone(),
                     semaphore: semaphore.clone(),
                     users: 1,
+                    last_progress: None,
+                    stalled: false,
+                    progress: Arc::new(Notify::new()),
                 };
                 map.insert(key.clone(), entry);
-                (key, semaphore)
+                (key, semaphore, None)
             }
         };
         drop(map);
-        Some(HostSlot {
+        Ok(HostSlot {
             slots: self.clone(),
             key,
             semaphore,
             permit: None,
+            probation,
         })
     }
 
     /// How many hosts have an entry (for tests and metrics).
     pub(crate) fn len(&self) -> usize {
-        self.map
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .len()
+        self.lock().len()
     }
 }
 
@@ -87,9 +126,33 @@ pub(crate) struct HostSlot {
     key: Arc<str>,
     semaphore: Arc<Semaphore>,
     permit: Option<OwnedSemaphorePermit>,
+    probation: Option<OwnedNotified>,
 }
 
 impl HostSlot {
+    /// For a delivery on probation, waits up to the stall window for the host to
+    /// finish any delivery. `Err` (and the host marked stalled) when none did.
+    /// Immediate for everyone else. Cancel-safe.
+    pub(crate) async fn admitted(&mut self) -> Result<(), Saturated> {
+        let Some(progress) = self.probation.take() else {
+            return Ok(());
+        };
+        if tokio::time::timeout(self.slots.stall_after, progress)
+            .await
+            .is_ok()
+        {
+            return Ok(());
+        }
+        if let Some(entry) = self.slots.lock().get_mut(&*self.key)
+            && entry
+                .last_progress
+                .is_none_or(|t| t.elapsed() >= self.slots.stall_after)
+        {
+            entry.stalled = true;
+        }
+        Err(Saturated)
+    }
+
     /// Waits for a permit. Cancel-safe: dropping the future gives up the wait.
     pub(crate) async fn acquire(&mut self) {
         // The semaphore is never closed, so this only fails in theory; without a
@@ -110,13 +173,14 @@ impl Drop for HostSlot {
     fn drop(&mut self) {
         // Release the permit before leaving, so that a new entry for this host is
         // only ever created once no permit of the old one is held.
-        drop(self.permit.take());
-        let mut map = self
-            .slots
-            .map
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
+        let finished = self.permit.take().is_some();
+        let mut map = self.slots.lock();
         if let Some(entry) = map.get_mut(&*self.key) {
+            if finished {
+                entry.last_progress = Some(Instant::now());
+                entry.stalled = false;
+                entry.progress.notify_waiters();
+            }
             entry.users = entry.users.saturating_sub(1);
             if entry.users == 0 {
                 map.remove(&*self.key);
@@ -131,7 +195,7 @@ mod tests {
 
     #[tokio::test]
     async fn entries_go_away_with_their_last_user() {
-        let slots = Arc::new(HostSlots::new(1, 8));
+        let slots = Arc::new(HostSlots::new(1, 8, Duration::ZERO));
         let mut a = slots.register("a:80").unwrap();
         a.acquire().await;
         let b = slots.register("a:80").unwrap();
@@ -148,7 +212,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_host_admits_only_its_share() {
-        let slots = Arc::new(HostSlots::new(2, 8));
+        let slots = Arc::new(HostSlots::new(2, 8, Duration::ZERO));
         let mut first = slots.register("h:80").unwrap();
         let mut second = slots.register("h:80").unwrap();
         first.acquire().await;
@@ -167,7 +231,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_timed_out_waiter_leaves_no_entry_behind() {
-        let slots = Arc::new(HostSlots::new(1, 8));
+        let slots = Arc::new(HostSlots::new(1, 8, Duration::ZERO));
         let mut holder = slots.register("h:80").unwrap();
         holder.acquire().await;
         {
@@ -179,13 +243,34 @@ mod tests {
         assert_eq!(slots.len(), 0);
     }
 
-    #[tokio::test]
-    async fn a_full_host_refuses_more_waiters_and_others_still_register() {
-        let slots = Arc::new(HostSlots::new(1, 2));
-        let held: Vec<HostSlot> = (0..3).map(|_| slots.register("h:80").unwrap()).collect();
-        assert!(slots.register("h:80").is_none(), "a fourth delivery was admitted");
-        assert!(slots.register("o:80").is_some());
+    #[tokio::test(start_paused = true)]
+    async fn a_full_host_admits_more_only_on_evidence_of_life() {
+        let slots = Arc::new(HostSlots::new(1, 2, Duration::from_secs(1)));
+        let mut held: Vec<HostSlot> = (0..3).map(|_| slots.register("h:80").unwrap()).collect();
+        held[0].acquire().await;
+        // Full and nothing finished yet: on probation; a finish admits it.
+        let mut waiting = slots.register("h:80").unwrap();
+        held.remove(0);
+        assert_eq!(waiting.admitted().await, Ok(()));
+        // Progress was just seen: admitted without probation.
+        let mut fresh = slots.register("h:80").unwrap();
+        assert_eq!(fresh.admitted().await, Ok(()));
+        drop((waiting, fresh));
+        // A second without any finish: probation ends in refusal and a stalled host.
+        tokio::time::advance(Duration::from_millis(1001)).await;
+        held.push(slots.register("h:80").unwrap());
+        let mut probation = slots.register("h:80").unwrap();
+        assert_eq!(probation.admitted().await, Err(Saturated));
+        drop(probation);
+        assert!(
+            slots.register("h:80").is_err(),
+            "a stalled host admitted more"
+        );
+        assert!(slots.register("o:80").is_ok(), "another host was affected");
+        // A finish clears the stall.
+        held[0].acquire().await;
+        held.remove(0);
+        assert!(slots.register("h:80").is_ok());
         drop(held);
-        assert!(slots.register("h:80").is_some());
     }
 }

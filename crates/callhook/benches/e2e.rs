@@ -204,8 +204,13 @@ fn proc_stats(pid: u32) -> (f64, u64) {
 
 async fn wait_for(what: &str, limit: Duration, mut done: impl FnMut() -> bool) -> Duration {
     let start = Instant::now();
+    let mut last_note = Instant::now();
     while !done() {
         assert!(start.elapsed() < limit, "timed out waiting for {what}");
+        if last_note.elapsed() > Duration::from_secs(10) {
+            eprintln!("still waiting for {what} after {:?}", start.elapsed());
+            last_note = Instant::now();
+        }
         tokio::time::sleep(Duration::from_millis(2)).await;
     }
     start.elapsed()
@@ -286,7 +291,12 @@ async fn drain(
     })
     .await;
     let (cpu0, _) = proc_stats(pid);
+    let mut note = Instant::now();
     let elapsed = wait_for("the drain", Duration::from_secs(600), || {
+        if note.elapsed() > Duration::from_secs(5) {
+            eprintln!("drain: sink at {} of {expected}", sink.count());
+            note = Instant::now();
+        }
         sink.count() >= expected
     })
     .await;

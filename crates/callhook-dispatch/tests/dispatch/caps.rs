@@ -136,18 +136,32 @@ async fn a_host_with_its_queue_full_refuses_more_at_once() {
     let d = dispatcher(DispatchConfig {
         max_per_host: 2,
         max_queued_per_host: 3,
-        timeout: Duration::from_secs(2),
+        timeout: Duration::from_secs(4),
         ..config()
     });
     // Two in flight and three waiting: the host's whole share.
     let held = send_all(&d, vec![stuck.url("/"); 5]);
     assert!(wait_for(Duration::from_secs(5), || stuck.concurrency.current() == 2).await);
     assert!(wait_for(Duration::from_secs(5), || d.in_flight() == 5).await);
-    // The next ones fail at once instead of queueing behind the black hole.
+    // The next ones are on probation: nothing to the host finishes within the stall
+    // window (half the timeout, at most 1 s), so they fail as saturated then...
+    let t = Instant::now();
+    let probation = send_all(&d, vec![stuck.url("/"); 4]).join_all().await;
+    let waited = t.elapsed();
+    assert!(
+        waited >= Duration::from_millis(900) && waited < Duration::from_secs(3),
+        "{waited:?}"
+    );
+    // ...and from then on the host is known stalled: more fail at once instead of
+    // queueing behind the black hole.
     let t = Instant::now();
     let refused = send_all(&d, vec![stuck.url("/"); 4]).join_all().await;
-    assert!(t.elapsed() < Duration::from_millis(500), "{:?}", t.elapsed());
-    for a in &refused {
+    assert!(
+        t.elapsed() < Duration::from_millis(300),
+        "{:?}",
+        t.elapsed()
+    );
+    for a in probation.iter().chain(&refused) {
         let e = a.error.as_ref().unwrap();
         assert_eq!(e.kind, ErrorKind::Timeout);
         assert!(e.message.contains("the host is saturated"), "{}", e.message);
@@ -155,4 +169,28 @@ async fn a_host_with_its_queue_full_refuses_more_at_once() {
     let held = held.join_all().await;
     assert!(held.iter().all(|a| a.outcome == Outcome::Failed));
     assert_eq!(stuck.requests().len(), 2);
+}
+
+#[tokio::test]
+async fn a_busy_healthy_host_is_never_cut_short() {
+    let fine = Receiver::start(|_| async {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        text(200, "ok")
+    })
+    .await;
+    let d = dispatcher(DispatchConfig {
+        max_per_host: 2,
+        max_queued_per_host: 3,
+        timeout: Duration::from_secs(10),
+        ..config()
+    });
+    // Ten times the host's share at once: it keeps finishing requests, so all wait
+    // their turn and succeed.
+    let attempts = send_all(&d, vec![fine.url("/"); 50]).join_all().await;
+    assert!(
+        attempts.iter().all(|a| a.outcome == Outcome::Succeeded),
+        "{:?}",
+        attempts.iter().filter_map(|a| a.error.as_ref()).next()
+    );
+    assert_eq!(fine.concurrency.max(), 2);
 }
