@@ -268,6 +268,8 @@ impl Dispatcher {
             Ok(response) => response,
             Err(e) => return Err(classify(&e, &target, config.connect_timeout, false)),
         };
+        // Any answer, whatever its status, shows the host is alive.
+        slot.answered();
 
         let status = response.status();
         let location = response

@@ -16,7 +16,9 @@
 //! So a busy but healthy host never has its queue cut (a burst waits a few
 //! milliseconds for the first answer), while a black-holed host ties up only its own
 //! share of the worker's capacity instead of a queue that grows with the traffic
-//! sent to it.
+//! sent to it. A stalled host's entry outlives its last delivery, so the knowledge
+//! is not lost each time its stuck deliveries time out together; such idle entries
+//! are pruned once the map holds more than [`IDLE_STALLED_KEPT`] entries.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -26,17 +28,20 @@ use tokio::sync::futures::OwnedNotified;
 use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
 use tokio::time::Instant;
 
+/// How many entries the map may hold before idle stalled ones are pruned.
+pub(crate) const IDLE_STALLED_KEPT: usize = 1024;
+
 struct Entry {
     /// The map's key, shared with the slots so registering allocates nothing.
     key: Arc<str>,
     semaphore: Arc<Semaphore>,
     /// Deliveries registered with this entry (waiting or holding a permit).
     users: usize,
-    /// When a delivery holding a permit last finished, if one has.
+    /// When the host last answered a delivery, if it has.
     last_progress: Option<Instant>,
     /// Set when a delivery on probation saw no progress; cleared by progress.
     stalled: bool,
-    /// Woken whenever a delivery holding a permit finishes.
+    /// Woken whenever the host answers a delivery.
     progress: Arc<Notify>,
 }
 
@@ -90,6 +95,9 @@ impl HostSlots {
                 (entry.key.clone(), entry.semaphore.clone(), probation)
             }
             None => {
+                if map.len() >= IDLE_STALLED_KEPT {
+                    map.retain(|_, e| e.users > 0);
+                }
                 let key: Arc<str> = Arc::from(key);
                 let semaphore = Arc::new(Semaphore::new(self.per_host));
                 let entry = Entry {
@@ -111,12 +119,13 @@ impl HostSlots {
             semaphore,
             permit: None,
             probation,
+            answered: false,
         })
     }
 
-    /// How many hosts have an entry (for tests and metrics).
+    /// How many hosts have deliveries waiting or in flight (for tests and metrics).
     pub(crate) fn len(&self) -> usize {
-        self.lock().len()
+        self.lock().values().filter(|e| e.users > 0).count()
     }
 }
 
@@ -127,6 +136,9 @@ pub(crate) struct HostSlot {
     semaphore: Arc<Semaphore>,
     permit: Option<OwnedSemaphorePermit>,
     probation: Option<OwnedNotified>,
+    /// Whether the host answered this delivery (any HTTP response): only that
+    /// counts as progress, not a timeout or a broken connection.
+    answered: bool,
 }
 
 impl HostSlot {
@@ -153,6 +165,11 @@ impl HostSlot {
         Err(Saturated)
     }
 
+    /// Notes that the host answered this delivery: evidence that it is alive.
+    pub(crate) fn answered(&mut self) {
+        self.answered = true;
+    }
+
     /// Waits for a permit. Cancel-safe: dropping the future gives up the wait.
     pub(crate) async fn acquire(&mut self) {
         // The semaphore is never closed, so this only fails in theory; without a
@@ -173,7 +190,7 @@ impl Drop for HostSlot {
     fn drop(&mut self) {
         // Release the permit before leaving, so that a new entry for this host is
         // only ever created once no permit of the old one is held.
-        let finished = self.permit.take().is_some();
+        let finished = self.permit.take().is_some() && self.answered;
         let mut map = self.slots.lock();
         if let Some(entry) = map.get_mut(&*self.key) {
             if finished {
@@ -182,7 +199,7 @@ impl Drop for HostSlot {
                 entry.progress.notify_waiters();
             }
             entry.users = entry.users.saturating_sub(1);
-            if entry.users == 0 {
+            if entry.users == 0 && !entry.stalled {
                 map.remove(&*self.key);
             }
         }
@@ -250,6 +267,7 @@ mod tests {
         held[0].acquire().await;
         // Full and nothing finished yet: on probation; a finish admits it.
         let mut waiting = slots.register("h:80").unwrap();
+        held[0].answered();
         held.remove(0);
         assert_eq!(waiting.admitted().await, Ok(()));
         // Progress was just seen: admitted without probation.
@@ -267,10 +285,25 @@ mod tests {
             "a stalled host admitted more"
         );
         assert!(slots.register("o:80").is_ok(), "another host was affected");
-        // A finish clears the stall.
-        held[0].acquire().await;
-        held.remove(0);
-        assert!(slots.register("h:80").is_ok());
+        // The stall outlives the host's deliveries: when all of them leave at once
+        // (their timeouts), a new burst is not given a fresh probation.
         drop(held);
+        assert_eq!(slots.len(), 0);
+        let mut refill: Vec<HostSlot> = (0..3).map(|_| slots.register("h:80").unwrap()).collect();
+        assert!(slots.register("h:80").is_err(), "the stall was forgotten");
+        // A timeout is no sign of life...
+        refill[0].acquire().await;
+        refill.remove(0);
+        refill.push(slots.register("h:80").unwrap());
+        assert!(
+            slots.register("h:80").is_err(),
+            "a timeout cleared the stall"
+        );
+        // ...an answer is, and clears it.
+        refill[0].acquire().await;
+        refill[0].answered();
+        refill.remove(0);
+        assert!(slots.register("h:80").is_ok());
+        drop(refill);
     }
 }

@@ -78,7 +78,7 @@ impl Default for Config {
             redis_url: Secret::new("redis://127.0.0.1:6379".into()),
             http_addr: SocketAddr::from(([127, 0, 0, 1], 8080)),
             api_tokens: Vec::new(),
-            prefetch: 512,
+            prefetch: 1024,
             max_in_flight: 1024,
             max_per_host: 64,
             max_queued_per_host: 64,
