@@ -18,21 +18,6 @@ use crate::dispatcher::{Signing, USER_AGENT_VALUE};
 use crate::policy::Policy;
 use crate::sign::{WEBHOOK_ID, WEBHOOK_SIGNATURE, WEBHOOK_TIMESTAMP, sign};
 
-/// Headers that frame the message or belong to the connection: configuring them
-/// could desynchronize it, so a request carrying one is `invalid_request` (the
-/// renderer refuses the same list).
-const RESERVED: [&str; 9] = [
-    "host",
-    "content-length",
-    "transfer-encoding",
-    "connection",
-    "keep-alive",
-    "upgrade",
-    "te",
-    "trailer",
-    "proxy-connection",
-];
-
 /// A request ready to send.
 pub(crate) struct Wire<'a> {
     /// The parsed URL, whose host passed the policy if it is an IP literal.
@@ -102,7 +87,7 @@ impl<'a> Wire<'a> {
             if replaced {
                 continue;
             }
-            if RESERVED.contains(&lower.as_str()) {
+            if callhook_model::request::is_reserved_header(&lower) {
                 return Err(invalid(format!(
                     "headers.{name}: is set by the HTTP client and cannot be configured"
                 )));

@@ -19,3 +19,26 @@ pub struct RenderedRequest {
     /// The JSON body bytes, absent for GET and DELETE.
     pub body: Option<Bytes>,
 }
+
+/// Headers that frame the message or belong to the connection, set by the HTTP
+/// client itself: configuring one could desynchronize the connection or misroute the
+/// request, so an integration that sets one cannot be rendered (`invalid_request`).
+/// Lower case.
+pub const RESERVED_HEADERS: [&str; 9] = [
+    "host",
+    "content-length",
+    "transfer-encoding",
+    "connection",
+    "keep-alive",
+    "upgrade",
+    "te",
+    "trailer",
+    "proxy-connection",
+];
+
+/// Whether a header name is one of [`RESERVED_HEADERS`], ignoring case.
+pub fn is_reserved_header(name: &str) -> bool {
+    RESERVED_HEADERS
+        .iter()
+        .any(|r| name.eq_ignore_ascii_case(r))
+}

@@ -2,20 +2,6 @@
 
 use crate::error::{RenderError, Result};
 
-/// Headers callhook sets itself or that frame the message: configuring them could
-/// desynchronize the connection or misroute the request.
-const RESERVED: [&str; 9] = [
-    "host",
-    "content-length",
-    "transfer-encoding",
-    "connection",
-    "keep-alive",
-    "upgrade",
-    "te",
-    "trailer",
-    "proxy-connection",
-];
-
 /// Validates configured headers and appends `Content-Type: application/json`,
 /// dropping any configured Content-Type.
 pub(crate) fn render(configured: &[(String, String)]) -> Result<Vec<(String, String)>> {
@@ -27,7 +13,7 @@ pub(crate) fn render(configured: &[(String, String)]) -> Result<Vec<(String, Str
         };
         http::HeaderName::from_bytes(name.as_bytes())
             .map_err(|_| header_err("is not a valid header name".into()))?;
-        if RESERVED.iter().any(|r| name.eq_ignore_ascii_case(r)) {
+        if callhook_model::request::is_reserved_header(name) {
             return Err(header_err(
                 "is set by the HTTP client and cannot be configured".into(),
             ));

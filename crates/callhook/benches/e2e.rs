@@ -88,25 +88,32 @@ impl Scenario {
         }
     }
 
+    /// Publishes one persistent job; the returned confirm is awaited by the caller.
+    async fn start_publish(
+        &self,
+        id: String,
+        body: &[u8],
+    ) -> callhook_consumer::lapin::PublisherConfirm {
+        self.channel
+            .basic_publish(
+                self.topology.jobs_exchange.as_str().into(),
+                self.topology.job_routing_key.as_str().into(),
+                BasicPublishOptions::default(),
+                body,
+                BasicProperties::default()
+                    .with_delivery_mode(2)
+                    .with_content_type("application/json".into())
+                    .with_message_id(id.into()),
+            )
+            .await
+            .unwrap()
+    }
+
     /// Publishes jobs with confirms, pipelined in batches.
     async fn publish(&self, bodies: impl IntoIterator<Item = (String, Vec<u8>)>) {
         let mut pending = Vec::with_capacity(1000);
         for (id, body) in bodies {
-            let confirm = self
-                .channel
-                .basic_publish(
-                    self.topology.jobs_exchange.as_str().into(),
-                    self.topology.job_routing_key.as_str().into(),
-                    BasicPublishOptions::default(),
-                    &body,
-                    BasicProperties::default()
-                        .with_delivery_mode(2)
-                        .with_content_type("application/json".into())
-                        .with_message_id(id.into()),
-                )
-                .await
-                .unwrap();
-            pending.push(confirm);
+            pending.push(self.start_publish(id, &body).await);
             if pending.len() == 1000 {
                 for c in pending.drain(..) {
                     c.await.unwrap();
@@ -352,21 +359,7 @@ async fn latency(sink: &Sink, rate: u64, seconds: u64) -> (f64, f64, f64, usize)
         ticker.tick().await;
         let id = format!("lat-{i}");
         let body = job(&id, std::slice::from_ref(&url), now_micros());
-        let confirm = s
-            .channel
-            .basic_publish(
-                s.topology.jobs_exchange.as_str().into(),
-                s.topology.job_routing_key.as_str().into(),
-                BasicPublishOptions::default(),
-                &body,
-                BasicProperties::default()
-                    .with_delivery_mode(2)
-                    .with_content_type("application/json".into())
-                    .with_message_id(id.into()),
-            )
-            .await
-            .unwrap();
-        confirms.push(confirm);
+        confirms.push(s.start_publish(id, &body).await);
     }
     let offered = total as f64 / start.elapsed().as_secs_f64();
     for c in confirms {
